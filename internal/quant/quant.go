@@ -38,6 +38,9 @@ var types = []Type{
 	{"Q5_K_S", 5.57, 0.0150, 0.090, false, "q5_K_S"},
 	{"Q5_0", 5.54, 0.0222, 0.132, true, "q5_0"},
 	{"Q4_K_M", 4.89, 0.0313, 0.175, true, "q4_K_M"},
+	// MXFP4: 4-bit values with one shared 8-bit scale per 32 (gpt-oss ships
+	// its experts in it); no KL measurement against F16 is published.
+	{"MXFP4", 4.25, 0.0313, 0.175, false, "mxfp4"},
 	{"IQ4_XS", 4.46, 0.0363, 0.22, true, "iq4_XS"},
 	{"Q4_K_S", 4.67, 0.0431, 0.269, true, "q4_K_S"},
 	{"Q4_0", 4.55, 0.0719, 0.469, true, "q4_0"},
