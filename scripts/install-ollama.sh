@@ -37,9 +37,16 @@ if ((${#need_apt[@]})); then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >&2
 fi
 
-# The version check also rejects a stale binary built without -ldflags.
-if [ -x "$BIN" ] && "$BIN" --version 2>&1 | grep -q "${OLLAMA_VERSION#v}"; then
-	log "cached: $("$BIN" --version 2>&1 | tail -n1)"
+# `ollama --version` also queries a server; pointing it at a closed port
+# makes it always print "client version is X". Matching X rejects a stale
+# binary (one built without -ldflags reports 0.0.0).
+binary_ok() {
+	[ -x "$BIN" ] && OLLAMA_HOST=127.0.0.1:1 "$BIN" --version 2>&1 |
+		grep -q "client version is ${OLLAMA_VERSION#v}\$"
+}
+
+if binary_ok; then
+	log "cached: $BIN"
 	echo "$BIN"
 	exit 0
 fi
@@ -49,14 +56,16 @@ mkdir -p "$CACHE/bin"
 log "building ollama $OLLAMA_VERSION (CPU only; several minutes on 2 cores)"
 start=$(date +%s)
 # Build in a scratch dir so a go.mod in the caller's cwd does not interfere.
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
 (
-	cd "$(mktemp -d)"
+	cd "$scratch"
 	CGO_ENABLED=1 \
 		CGO_CPPFLAGS="-I/usr/include/stb -I$STUB_DIR" \
 		GOBIN="$CACHE/bin" \
 		go install -ldflags "-X github.com/ollama/ollama/version.Version=${OLLAMA_VERSION#v}" \
 		"github.com/ollama/ollama@${OLLAMA_VERSION}" >&2
 )
-"$BIN" --version >&2 || { log "built binary does not run"; exit 1; }
+binary_ok || { log "built binary does not report ${OLLAMA_VERSION#v}"; exit 1; }
 log "built in $(($(date +%s) - start))s"
 echo "$BIN"
