@@ -130,7 +130,7 @@ func Quant(req QuantRequest) (QuantAdvice, error) {
 	case try(&adv, pick, AcceptBound, true):
 		adv.Why = append(adv.Why, fmt.Sprintf("no quant stays within %.0f%%; %s is the best-quality one within %.0f%% of %.1f GiB at %d context%s: tight, little room to grow",
 			prefer*100, adv.Recommended, AcceptBound*100, vram, req.Ctx, res))
-	case try(&adv, pick, LoadBound, true):
+	case tryLightest(&adv, LoadBound):
 		adv.Why = append(adv.Why, fmt.Sprintf("%s loads only by evicting the pinned models (%.0f%% of VRAM with them): marginal; shorten the context or choose a smaller model",
 			adv.Recommended, fractionOf(adv)*100))
 	case try(&adv, pick, LoadBound, false):
@@ -146,14 +146,10 @@ func Quant(req QuantRequest) (QuantAdvice, error) {
 				better.Quant, quant.MustLookup(r).KLD, better.KLD, gib(better.WithRes), better.Fraction*100))
 		}
 	}
-	adv.GuideSays = guide(m, req.Ctx, req.SpeedCritical)
-	adv.Agrees = adv.GuideSays == "" || strings.HasPrefix(adv.GuideSays, adv.Recommended)
-	if adv.GuideSays != "" && !adv.Agrees {
-		adv.Why = append(adv.Why, fmt.Sprintf("the seed's guide says %s; the arithmetic says %s (see the table)", adv.GuideSays, orNone(adv.Recommended)))
-	}
 	if req.SpeedCritical {
 		adv.Speed = speedAdvice(req)
 	}
+	compareWithGuide(&adv, m, req)
 	return adv, nil
 }
 
@@ -163,6 +159,19 @@ func try(adv *QuantAdvice, pick func(float64, bool) (Choice, bool), bound float6
 		adv.Recommended = c.Quant
 	}
 	return ok
+}
+
+// tryLightest picks the sound quant with the smallest footprint under bound:
+// when nothing fits comfortably, room matters more than the last bit of quality.
+func tryLightest(adv *QuantAdvice, bound float64) bool {
+	for i := len(adv.Choices) - 1; i >= 0; i-- {
+		c := adv.Choices[i]
+		if c.Sound && c.Fraction <= bound {
+			adv.Recommended = c.Quant
+			return true
+		}
+	}
+	return false
 }
 
 func fractionOf(adv QuantAdvice) float64 {
@@ -184,22 +193,54 @@ func betterThan(cs []Choice, q string) *Choice {
 	return nil
 }
 
-// guide is the seed's decision guide, as written, for comparison.
-func guide(m *catalog.Model, ctx int, speed bool) string {
+// GuideVRAM is the card the seed's guide was written for (12 GB); the guide
+// is only compared on cards within GuideSlack of it.
+const (
+	GuideVRAM  = 12288 * estimate.MiB
+	GuideSlack = 1024 * estimate.MiB
+)
+
+// compareWithGuide records what the seed's decision guide says for this case
+// and whether the recommendation agrees.
+func compareWithGuide(adv *QuantAdvice, m *catalog.Model, req QuantRequest) {
+	if d := req.VRAMBytes - GuideVRAM; d > GuideSlack || d < -GuideSlack {
+		adv.Agrees = true
+		adv.Why = append(adv.Why, "the seed's guide was written for a 12 GB card; not compared on this one")
+		return
+	}
+	if req.SpeedCritical {
+		adv.GuideSays = "a smaller model at a higher quant (rule 5: speed critical)"
+		adv.Agrees = len(adv.Speed) > 0 && !strings.HasPrefix(adv.Speed[0], "no smaller")
+		return
+	}
+	q, rule := guide(m, req.Ctx)
+	if q == "" {
+		adv.Agrees = true
+		return
+	}
+	adv.GuideSays = q + " (" + rule + ")"
+	adv.Agrees = q == adv.Recommended
+	if !adv.Agrees {
+		adv.Why = append(adv.Why, fmt.Sprintf("the seed's guide says %s; the arithmetic says %s (see the table)", q, orNone(adv.Recommended)))
+	}
+}
+
+// guide is the seed's decision guide, as written.
+func guide(m *catalog.Model, ctx int) (quantName, rule string) {
 	p := m.ParamsB
 	switch {
 	case m.Kind == catalog.Embedding:
-		return ""
+		return "", ""
 	case p >= 13:
-		return "Q4_K_M (rule 1: 14B+ models)"
+		return "Q4_K_M", "rule 1: 14B+ models"
 	case p >= 6.5 && p <= 9 && ctx > 8192:
-		return "Q5_K_M (rule 2: 7-8B needing 16K)"
+		return "Q5_K_M", "rule 2: 7-8B needing 16K"
 	case p >= 6.5 && p <= 9:
-		return "Q6_K (rule 3: 7-8B with 8K)"
+		return "Q6_K", "rule 3: 7-8B with 8K"
 	case p >= 2.5 && p <= 4.5:
-		return "Q8_0 (rule 4: 3-4B)"
+		return "Q8_0", "rule 4: 3-4B"
 	}
-	return ""
+	return "", ""
 }
 
 // speedAdvice follows the guide's rule 5: a smaller model at a higher quant

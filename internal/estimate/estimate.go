@@ -244,7 +244,7 @@ func computeBuffer(m *catalog.Model, o Options) int64 {
 	ctx := float64(o.Ctx * o.Parallel)
 	embd := float64(m.Embd)
 	ff := float64(m.FF)
-	if m.Kind == catalog.MoE && m.ExpertsUsed > 0 {
+	if m.Experts > 0 && m.ExpertsUsed > 0 {
 		ff *= float64(m.ExpertsUsed) // routed rows, one per active expert
 	}
 	if ff == 0 {

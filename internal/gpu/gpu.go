@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -126,18 +127,29 @@ func ParseNvidiaSMI(out string) ([]GPU, error) {
 		if len(f) > 2 {
 			g.FreeMiB, _ = strconv.Atoi(strings.TrimSpace(f[2]))
 		}
-		for _, p := range presets {
-			if strings.EqualFold(p.Name, g.Name) || (strings.Contains(g.Name, strings.TrimPrefix(p.Name, "NVIDIA GeForce ")) && abs(p.VRAMMiB-total) < 512) {
-				g.Preset = p.Preset
-				break
-			}
-		}
+		g.Preset = matchPreset(g.Name, total)
 		gpus = append(gpus, g)
 	}
 	if len(gpus) == 0 {
 		return nil, errors.New("nvidia-smi listed no GPU")
 	}
 	return gpus, nil
+}
+
+var sizeSuffix = regexp.MustCompile(`\s+\d+GB$`)
+
+// matchPreset finds the preset for a card nvidia-smi reported: the model name
+// (without the memory suffix) must appear in it, and the memory must agree
+// within 512 MiB. The longest matching model name wins ("3060 Ti" over "3060").
+func matchPreset(name string, mib int) string {
+	best, bestLen := "", 0
+	for _, p := range presets {
+		core := sizeSuffix.ReplaceAllString(strings.TrimPrefix(p.Name, "NVIDIA GeForce "), "")
+		if strings.Contains(strings.ToLower(name), strings.ToLower(core)) && abs(p.VRAMMiB-mib) < 512 && len(core) > bestLen {
+			best, bestLen = p.Preset, len(core)
+		}
+	}
+	return best
 }
 
 func abs(x int) int {

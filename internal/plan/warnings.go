@@ -40,7 +40,7 @@ func (r *Report) buildWarnings(s *strategy.Strategy, cat *catalog.Catalog, byID 
 		if cm.TrainedCtx > 0 && pm.Context > cm.TrainedCtx {
 			w("%s: planned context %d is beyond the trained %d", m.ID, pm.Context, cm.TrainedCtx)
 		}
-		if cm.Kind == catalog.MoE && pm.Claims.VRAMGB > 0 && gib(m.Breakdown.WeightsGPU) > pm.Claims.VRAMGB {
+		if cm.Experts > 0 && pm.Claims.VRAMGB > 0 && gib(m.Breakdown.WeightsGPU) > pm.Claims.VRAMGB {
 			w("%s is a mixture of experts: all %.1fB parameters sit in VRAM, not just the %.1fB active ones",
 				m.ID, cm.ParamsB, cm.ActiveParamsB)
 		}
