@@ -41,7 +41,9 @@ func TestPlanCommand(t *testing.T) {
 	}
 	out, _, code = cli(t, "plan", "--json", "--gpu", "24g")
 	var r struct {
-		GPU    struct{ VRAMMiB int `json:"vram_mib"` } `json:"gpu"`
+		GPU struct {
+			VRAMMiB int `json:"vram_mib"`
+		} `json:"gpu"`
 		Models []struct{ ID string } `json:"models"`
 	}
 	if code != exitOK || json.Unmarshal([]byte(out), &r) != nil || r.GPU.VRAMMiB != 24576 || len(r.Models) == 0 {

@@ -31,9 +31,7 @@ func TestBuiltinParsesAndValidates(t *testing.T) {
 		if len(m.Sources) == 0 {
 			t.Errorf("%s: no sources", m.ID)
 		}
-		if len(m.Capabilities) != 0 {
-			t.Errorf("%s: capabilities belong to another task", m.ID)
-		}
+		checkCapabilities(t, m)
 		kinds[m.Kind]++
 	}
 	for _, k := range []Kind{Dense, MoE, MLA, SSM, Embedding} {
@@ -314,5 +312,35 @@ func TestValidate(t *testing.T) {
 		if msg := err.Error(); !strings.Contains(msg, `"m"`) || !strings.Contains(msg, tc.field+":") {
 			t.Errorf("%s: error does not name the model and field: %v", tc.field, err)
 		}
+	}
+}
+
+var capabilityKeys = map[string]bool{
+	"coding": true, "code_review": true, "reasoning": true, "writing": true, "multilingual_ptbr": true,
+	"translation": true, "instruction_following": true, "classification_speed": true, "embeddings": true,
+	"long_context": true,
+}
+
+// checkCapabilities: every profile uses the known keys, scores 0-10, and
+// names a source (an "unknown" one says so).
+func checkCapabilities(t *testing.T, m *Model) {
+	t.Helper()
+	if len(m.Capabilities) == 0 {
+		t.Errorf("%s: no capability profile", m.ID)
+	}
+	for k, c := range m.Capabilities {
+		if !capabilityKeys[k] {
+			t.Errorf("%s: unknown capability %q", m.ID, k)
+		}
+		if c.Score < 0 || c.Score > 10 || c.Source == "" {
+			t.Errorf("%s.%s: score %v, source %q", m.ID, k, c.Score, c.Source)
+		}
+	}
+	want := "coding"
+	if m.Kind == Embedding {
+		want = "embeddings"
+	}
+	if _, ok := m.Capabilities[want]; !ok {
+		t.Errorf("%s: profile lacks %s", m.ID, want)
 	}
 }
