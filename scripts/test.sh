@@ -18,7 +18,7 @@ export SWITCHYARD_REQUIRE_OLLAMA=1
 
 if [ -f test/clients/package.json ]; then
 	command -v npm >/dev/null || { echo "test.sh: npm is needed for the client tests" >&2; exit 1; }
-	(cd test/clients && npm ci --no-audit --no-fund --loglevel=error >&2)
+	test/clients/setup.sh >&2
 	export SWITCHYARD_REQUIRE_CLIENTS=1
 fi
 
