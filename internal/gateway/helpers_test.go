@@ -34,7 +34,7 @@ personas:
   - name: my-coder
     model: tiny-coder
     system: You are a careful coder.
-    parameters: {temperature: 0.2, top_p: 0.9}
+    parameters: {temperature: 0.2, top_p: 0.9, num_predict: 24} # bounds tiny models that never stop
   - name: my-writer
     model: tiny-writer
     system: You write plainly.

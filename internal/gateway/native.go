@@ -250,16 +250,11 @@ func (g *Gateway) nativeInference(ep endpoint) http.HandlerFunc {
 			return
 		}
 		if !p.req.Stream {
-			b, e := c.readAll()
+			b, e := c.readWhole()
 			if e != nil {
-				c.finish(e)
 				g.fail(w, r, &obs, e)
 				return
 			}
-			var st finalStats
-			_ = json.Unmarshal(b, &st)
-			c.noteStats(st)
-			c.finish(nil)
 			obs.load = c.out.LoadDuration
 			w.Header().Set("X-Switchyard-Load-Ms", msString(c.out.LoadDuration))
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -34,16 +34,11 @@ func (g *Gateway) runOpenAI(w http.ResponseWriter, r *http.Request, p *prepared,
 		return
 	}
 	if !p.req.Stream {
-		b, e := c.readAll()
+		b, e := c.readWhole()
 		if e != nil {
-			c.finish(e)
 			g.fail(w, r, obs, e)
 			return
 		}
-		var st finalStats
-		_ = json.Unmarshal(b, &st)
-		c.noteStats(st)
-		c.finish(nil)
 		obs.load = c.out.LoadDuration
 		out, e := whole(b)
 		if e != nil {

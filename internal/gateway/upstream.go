@@ -158,6 +158,21 @@ func (c *call) readAll() ([]byte, *apiError) {
 	return b, nil
 }
 
+// readWhole reads a one-object answer, records its timings and finishes
+// the call.
+func (c *call) readWhole() ([]byte, *apiError) {
+	b, e := c.readAll()
+	if e != nil {
+		c.finish(e)
+		return nil, e
+	}
+	var st finalStats
+	_ = json.Unmarshal(b, &st)
+	c.noteStats(st)
+	c.finish(nil)
+	return b, nil
+}
+
 // line returns the next NDJSON line without its newline; io.EOF at a clean
 // end. The slice is valid until the next call.
 func (c *call) line() ([]byte, error) {

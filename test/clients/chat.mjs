@@ -3,14 +3,14 @@ import { openai, ollama, persona, check, run } from './common.mjs';
 
 await run('chat', async () => {
   const oa = await openai.chat.completions.create({
-    model: persona, max_tokens: 8, messages: [{ role: 'user', content: 'hello' }],
+    model: persona, max_tokens: 8, seed: 1, temperature: 0, messages: [{ role: 'user', content: 'hello' }],
   });
   check(oa.object === 'chat.completion', 'openai object ' + oa.object);
   check(typeof oa.choices[0].message.content === 'string', 'openai content');
   check(oa.usage.prompt_tokens > 0, 'openai usage');
 
   const ol = await ollama.chat({
-    model: persona, stream: false, options: { num_predict: 8 }, messages: [{ role: 'user', content: 'hello' }],
+    model: persona, stream: false, options: { num_predict: 8, seed: 1, temperature: 0 }, messages: [{ role: 'user', content: 'hello' }],
   });
   check(ol.done === true && typeof ol.message.content === 'string', 'ollama chat');
 

@@ -4,7 +4,7 @@ import { openai, ollama, persona, check, run } from './common.mjs';
 
 await run('stream', async () => {
   const stream = await openai.chat.completions.create({
-    model: persona, max_tokens: 8, stream: true, stream_options: { include_usage: true },
+    model: persona, max_tokens: 8, seed: 1, temperature: 0, stream: true, stream_options: { include_usage: true },
     messages: [{ role: 'user', content: 'hello' }],
   });
   let chunks = 0, finish = null, usage = null;
@@ -16,7 +16,7 @@ await run('stream', async () => {
   check(chunks >= 2 && finish && usage, `openai stream chunks=${chunks} finish=${finish} usage=${!!usage}`);
 
   const parts = await ollama.chat({
-    model: persona, stream: true, options: { num_predict: 8 }, messages: [{ role: 'user', content: 'hello' }],
+    model: persona, stream: true, options: { num_predict: 8, seed: 1, temperature: 0 }, messages: [{ role: 'user', content: 'hello' }],
   });
   let n = 0, done = false;
   for await (const p of parts) { n++; done = done || p.done; }
