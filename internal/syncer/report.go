@@ -6,7 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/switchyard/switchyard/internal/ollama"
 )
@@ -128,64 +129,76 @@ func (r *LineReporter) End(a Action, err error) {
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
-// BarReporter draws a progress bar per blob on a terminal; each bar's
-// description carries the overall progress of the pull.
+// BarReporter draws, on a terminal, one bar for the whole pull and one per
+// blob (mpb renders several bars at once). The overall total grows as
+// Ollama announces blobs, so it is exact once every blob has been seen.
 type BarReporter struct {
 	W io.Writer
 
-	blobs *blobs
-	bar   *progressbar.ProgressBar
-	cur   string
+	blobs   *blobs
+	p       *mpb.Progress
+	overall *mpb.Bar
+	bars    map[string]*mpb.Bar
 }
 
 func (r *BarReporter) Begin(a Action) {
-	r.blobs, r.bar, r.cur = newBlobs(), nil, ""
 	fmt.Fprintln(r.W, Describe(a))
+	r.blobs, r.bars = newBlobs(), map[string]*mpb.Bar{}
+	if a.Kind != Pull {
+		return
+	}
+	r.p = mpb.New(mpb.WithOutput(r.W), mpb.WithWidth(100), mpb.WithRefreshRate(100*time.Millisecond), mpb.WithAutoRefresh())
+	r.overall = r.p.New(0, mpb.BarStyle(),
+		mpb.PrependDecorators(decor.Name("  all blobs", decor.WCSyncSpaceR)),
+		mpb.AppendDecorators(decor.CountersKibiByte("% .1f / % .1f"), decor.Name(" "), decor.Percentage()),
+	)
 }
 
 func (r *BarReporter) Progress(a Action, p ollama.Progress) {
-	if p.Digest == "" || p.Total <= 0 {
+	if r.p == nil || p.Digest == "" || p.Total <= 0 {
 		return
 	}
 	r.blobs.update(p)
-	if p.Digest != r.cur {
-		r.finish()
-		r.cur = p.Digest
-		r.bar = progressbar.NewOptions64(p.Total,
-			progressbar.OptionSetWriter(r.W),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionUseIECUnits(true),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(r.W) }),
+	b, ok := r.bars[p.Digest]
+	if !ok {
+		b = r.p.New(p.Total, mpb.BarStyle(),
+			mpb.PrependDecorators(decor.Name("  "+shortDigest(p.Digest), decor.WCSyncSpaceR)),
+			mpb.AppendDecorators(decor.CountersKibiByte("% .1f / % .1f")),
 		)
+		r.bars[p.Digest] = b
 	}
+	b.SetCurrent(min(p.Completed, p.Total))
 	done, total := r.blobs.overall()
-	pct := 0.0
-	if total > 0 {
-		pct = 100 * float64(done) / float64(total)
-	}
-	idx := 0
-	for i, d := range r.blobs.order {
-		if d == p.Digest {
-			idx = i + 1
-		}
-	}
-	r.bar.Describe(fmt.Sprintf("  %s [blob %d of %d seen, all %.0f%%]", shortDigest(p.Digest),
-		idx, len(r.blobs.order), pct))
-	_ = r.bar.Set64(p.Completed)
+	r.overall.SetTotal(total, false)
+	r.overall.SetCurrent(done)
 }
 
-func (r *BarReporter) finish() {
-	if r.bar != nil && !r.bar.IsFinished() {
-		_ = r.bar.Exit()
-		fmt.Fprintln(r.W)
+// stop completes or aborts every bar and waits for the last render.
+func (r *BarReporter) stop(ok bool) {
+	if r.p == nil {
+		return
 	}
-	r.bar = nil
+	for _, b := range append(barList(r.bars), r.overall) {
+		if ok {
+			b.SetTotal(-1, true) // complete at the current value
+		} else {
+			b.Abort(false)
+		}
+	}
+	r.p.Wait()
+	r.p = nil
+}
+
+func barList(m map[string]*mpb.Bar) []*mpb.Bar {
+	out := make([]*mpb.Bar, 0, len(m))
+	for _, b := range m {
+		out = append(out, b)
+	}
+	return out
 }
 
 func (r *BarReporter) End(a Action, err error) {
-	r.finish()
+	r.stop(err == nil)
 	if err != nil {
 		fmt.Fprintf(r.W, "  failed: %v\n", err)
 		return

@@ -247,8 +247,11 @@ func TestBarReporter(t *testing.T) {
 	r.Begin(a)
 	r.Progress(a, ollama.Progress{Digest: "sha256:aaaaaaaaaaaaaaaa", Total: 100, Completed: 50})
 	r.Progress(a, ollama.Progress{Digest: "sha256:bbbbbbbbbbbbbbbb", Total: 100, Completed: 100})
+	r.Progress(a, ollama.Progress{Digest: "sha256:aaaaaaaaaaaaaaaa", Total: 100, Completed: 100})
 	r.End(a, nil)
-	if s := out.String(); !strings.Contains(s, "sha256:bbbbbbbbbbbb… [blob 2 of 2 seen") || !strings.Contains(s, "done") {
+	s := out.String()
+	if !strings.Contains(s, "sha256:bbbbbbbbbbbb…") || !strings.Contains(s, "all blobs") || !strings.Contains(s, "200.0 b / 200.0 b") ||
+		!strings.Contains(s, "100 %") || !strings.Contains(s, "done") {
 		t.Errorf("bar output:\n%q", s)
 	}
 }
