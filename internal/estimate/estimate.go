@@ -276,6 +276,13 @@ const (
 	NoFit       Verdict = "does not fit"
 )
 
+// FitLimit is the share of VRAM above which a model (or a set of models)
+// does not fit; see Thresholds.
+const FitLimit = 0.95
+
+// FitBudget is the bytes that can be used on a GPU of vramBytes.
+func FitBudget(vramBytes int64) int64 { return int64(float64(vramBytes) * FitLimit) }
+
 // Thresholds, as fractions of the GPU's memory. Above 95 % a load fails in
 // practice: the driver, the desktop (under WSL2 the Windows compositor) and
 // allocator fragmentation take the last few hundred MiB of a 12 GB card.
@@ -287,7 +294,7 @@ var Thresholds = []struct {
 	{0.60, Comfortable, "room for the embedder and a second small model"},
 	{0.75, Good, "room for the embedder"},
 	{0.85, Tight, "fits alone; little room beside it"},
-	{0.95, Marginal, "loads alone, but nothing else fits and a longer prompt may not"},
+	{FitLimit, Marginal, "loads alone, but nothing else fits and a longer prompt may not"},
 	{math.Inf(1), NoFit, "over 95 % of VRAM"},
 }
 

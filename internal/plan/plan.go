@@ -55,8 +55,11 @@ type Report struct {
 	Table       []TableRow     `json:"budget_table"`
 	Disk        DiskReport     `json:"disk"`
 	CoResident  []estimate.Set `json:"co_resident"`
-	Personas    []PersonaRow   `json:"personas"`
-	Warnings    []string       `json:"warnings"`
+	// Pairs answers "can these two share the GPU (with the pinned models)?"
+	// for every pair of daily drivers (tiers 1 and 2).
+	Pairs    []Pair       `json:"pairs"`
+	Personas []PersonaRow `json:"personas"`
+	Warnings []string     `json:"warnings"`
 }
 
 // ModelRow is one planned model.
@@ -124,6 +127,16 @@ type PersonaRow struct {
 	Note    string           `json:"note,omitempty"`
 }
 
+// Pair is two models and whether they fit together beside the pinned ones.
+type Pair struct {
+	A     string `json:"a"`
+	B     string `json:"b"`
+	Total int64  `json:"total_bytes"`
+	Fits  bool   `json:"fits"`
+	// Why is set when they cannot share: over budget, or both large.
+	Why string `json:"why,omitempty"`
+}
+
 // Options derives estimator options from the strategy's hardware section.
 func Options(h strategy.Hardware, q string, ctx int) estimate.Options {
 	return estimate.Options{
@@ -183,6 +196,7 @@ func Build(in Input) (*Report, error) {
 	}
 	r.buildDisk(s, byID, in.Disk)
 	r.buildCoResidency(s, byID, budget)
+	r.buildPairs(s, byID, budget)
 	r.buildPersonas(s, cat, byID, budget)
 	r.buildWarnings(s, cat, byID, budget)
 	return r, nil
@@ -269,7 +283,38 @@ func (r *Report) buildCoResidency(s *strategy.Strategy, byID map[string]*ModelRo
 		}
 		others = append(others, estimate.Resident{Name: m.ID, Bytes: m.Breakdown.Total, Large: m.Large})
 	}
-	r.CoResident = estimate.CoResidentSets(pins, others, s.Hardware.MaxLarge, budget)
+	r.CoResident = estimate.CoResidentSets(pins, others, s.Hardware.MaxLarge, estimate.FitBudget(budget))
+	for i := range r.CoResident {
+		r.CoResident[i].Fraction = frac(r.CoResident[i].Total, budget) // of the whole card, like every other figure
+	}
+}
+
+func (r *Report) buildPairs(s *strategy.Strategy, byID map[string]*ModelRow, budget int64) {
+	var pinned int64
+	for _, p := range s.Hardware.Pinned {
+		pinned += byID[p].Breakdown.Total
+	}
+	var daily []*ModelRow
+	for i := range r.Models {
+		m := &r.Models[i]
+		if m.Tier >= 1 && m.Tier <= 2 && !isPinned(s, m.ID) && m.Pull.Source != catalog.RefNone {
+			daily = append(daily, m)
+		}
+	}
+	for i, a := range daily {
+		for _, b := range daily[i+1:] {
+			p := Pair{A: a.ID, B: b.ID, Total: pinned + a.Breakdown.Total + b.Breakdown.Total}
+			switch {
+			case p.Total > estimate.FitBudget(budget):
+				p.Why = fmt.Sprintf("%.2f GiB with the pinned models, over the %.2f GiB that fit", gib(p.Total), gib(estimate.FitBudget(budget)))
+			case a.Large && b.Large && s.Hardware.MaxLarge < 2:
+				p.Why = fmt.Sprintf("%.2f GiB would fit, but both are large and max_resident_large is %d", gib(p.Total), s.Hardware.MaxLarge)
+			default:
+				p.Fits = true
+			}
+			r.Pairs = append(r.Pairs, p)
+		}
+	}
 }
 
 func (r *Report) buildPersonas(s *strategy.Strategy, cat *catalog.Catalog, byID map[string]*ModelRow, budget int64) {

@@ -228,3 +228,34 @@ func BenchmarkPlan100Models(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// The question: can the classifier sit beside the coder?
+func TestPlanPairs(t *testing.T) {
+	cat := catalog.Builtin()
+	s, _ := strategy.Parse(strategy.DefaultYAML(), strategy.EmbeddedSource, cat)
+	for _, c := range []struct {
+		gpu  string
+		fits bool
+	}{{"rtx3060-12g", false}, {"rtx4090-24g", true}} {
+		card, _ := gpu.Lookup(c.gpu)
+		r, err := plan.Build(plan.Input{Strategy: s, Catalog: cat, GPU: card, Disk: plan.Disk{Dir: "/m"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, p := range r.Pairs {
+			if p.A == "qwen3-8b" && p.B == "qwen3-4b" {
+				found = true
+				if p.Fits != c.fits || (!p.Fits && p.Why == "") {
+					t.Errorf("%s: coder + classifier fits=%v (%s), want %v", c.gpu, p.Fits, p.Why, c.fits)
+				}
+			}
+			if p.A == "qwen3-8b" && p.B == "qwen3-14b" && p.Fits {
+				t.Errorf("%s: two large models share the GPU with max_resident_large 1", c.gpu)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no coder + classifier pair in %+v", c.gpu, r.Pairs)
+		}
+	}
+}

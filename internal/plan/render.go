@@ -74,6 +74,17 @@ func (r *Report) WriteText(w io.Writer) error {
 		p("  %-60s %.2f GiB (%.0f%%)\n", strings.Join(s.Members, " + "), gib(s.Total), s.Fraction*100)
 	}
 
+	if len(r.Pairs) > 0 {
+		p("\nCan two daily drivers share the GPU (with the pinned models)?\n")
+		for _, pr := range r.Pairs {
+			answer := fmt.Sprintf("yes, %.2f GiB", gib(pr.Total))
+			if !pr.Fits {
+				answer = "no: " + pr.Why
+			}
+			p("  %-40s %s\n", pr.A+" + "+pr.B, answer)
+		}
+	}
+
 	p("\nPersonas\n")
 	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PERSONA\tBASE MODEL\tCTX\tTOTAL\tVERDICT\tNOTE")

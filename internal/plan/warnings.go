@@ -33,7 +33,7 @@ func (r *Report) buildWarnings(s *strategy.Strategy, cat *catalog.Catalog, byID 
 			w("%s at %s with %d context needs %.2f GiB (%.0f%% of VRAM): marginal, it does not fit usefully",
 				m.ID, pm.Quant, pm.Context, gib(m.Breakdown.Total), m.Fraction*100)
 		}
-		if !isPinned(s, m.ID) && m.Verdict.Fits() && len(s.Hardware.Pinned) > 0 && m.Breakdown.Total+pinnedBytes > budget {
+		if !isPinned(s, m.ID) && m.Verdict.Fits() && len(s.Hardware.Pinned) > 0 && m.Breakdown.Total+pinnedBytes > estimate.FitBudget(budget) {
 			w("%s does not fit beside the pinned %s (%.2f GiB together): loading it evicts them",
 				m.ID, strings.Join(s.Hardware.Pinned, ", "), gib(m.Breakdown.Total+pinnedBytes))
 		}
