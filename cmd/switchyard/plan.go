@@ -37,6 +37,9 @@ func runPlan(c *cobra.Command, g *globals, o *planOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.gpu == "" {
+		noteDetectedGPU(c.Context(), c.ErrOrStderr(), card)
+	}
 	dir := ollama.ModelsDir()
 	exists, free, derr := ollama.DiskFree(dir)
 	disk := plan.Disk{Dir: dir, Exists: exists, FreeBytes: free}

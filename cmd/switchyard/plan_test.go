@@ -120,3 +120,29 @@ func TestFitReadsGGUF(t *testing.T) {
 		t.Errorf("gguf fit: %+v", r.Breakdown)
 	}
 }
+
+// nvidia-smi is faked by a script on PATH: detection is an edge, parsing is
+// tested in internal/gpu.
+func TestGPUDetection(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	script := "#!/bin/sh\necho 'NVIDIA GeForce RTX 4090, 24564, 23000'\n"
+	if err := os.WriteFile(filepath.Join(dir, "nvidia-smi"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	_, errOut, code := cli(t, "plan")
+	if code != exitOK || !strings.Contains(errOut, "nvidia-smi reports NVIDIA GeForce RTX 4090 with 24564 MiB") {
+		t.Errorf("plan did not mention the detected card: %d %q", code, errOut)
+	}
+	out, _, code := cli(t, "fit", "qwen3-14b", "--gpu", "detect", "--json")
+	var r fitResult
+	if code != exitOK || json.Unmarshal([]byte(out), &r) != nil || r.VRAMBytes != 24564<<20 {
+		t.Errorf("fit --gpu detect: exit %d, vram %d", code, r.VRAMBytes)
+	}
+	t.Setenv("PATH", dir) // a PATH without nvidia-smi
+	os.Remove(filepath.Join(dir, "nvidia-smi"))
+	if _, e, code := cli(t, "fit", "qwen3-8b", "--gpu", "detect"); code != exitFailure || !strings.Contains(e, "nvidia-smi not found") {
+		t.Errorf("detect without nvidia-smi: %d %q", code, e)
+	}
+}

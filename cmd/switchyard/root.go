@@ -84,6 +84,20 @@ func resolveGPU(flag string, s *strategy.Strategy) (gpu.GPU, error) {
 	return g, nil
 }
 
+// noteDetectedGPU says when nvidia-smi sees a card other than the one the
+// strategy plans for; without nvidia-smi it says nothing.
+func noteDetectedGPU(ctx context.Context, w io.Writer, planned gpu.GPU) {
+	found, err := gpu.Detect(ctx)
+	if err != nil || len(found) == 0 {
+		return
+	}
+	d := found[0]
+	if diff := d.VRAMMiB - planned.VRAMMiB; diff > 512 || diff < -512 {
+		fmt.Fprintf(w, "note: nvidia-smi reports %s with %d MiB; the strategy plans for %d MiB (use --gpu detect to plan for this card)\n",
+			d.Name, d.VRAMMiB, planned.VRAMMiB)
+	}
+}
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
