@@ -48,24 +48,10 @@ func newQuantCmd(g *globals) *cobra.Command {
 			if ctx < 0 {
 				return usageErr("--ctx must be positive")
 			}
-			var resident int64
-			for _, p := range s.Hardware.Pinned {
-				if p == args[0] || p == m.ID {
-					continue
-				}
-				pm, _ := s.Model(p)
-				pc, ok := cat.Get(pm.CatalogID())
-				if !ok {
-					continue
-				}
-				if b, err := estimate.Estimate(pc, plan.Options(s.Hardware, pm.Quant, pm.Context)); err == nil {
-					resident += b.Total
-				}
-			}
 			adv, err := advise.Quant(advise.QuantRequest{
 				Model: m, Ctx: ctx, SpeedCritical: speed,
 				VRAMBytes:     int64(card.VRAMMiB-s.Hardware.ReserveMiB) * estimate.MiB,
-				ResidentBytes: resident, Base: plan.Options(s.Hardware, "", ctx), Siblings: siblings(cat, m),
+				ResidentBytes: plan.PinnedBytes(s, cat, m.ID), Base: plan.Options(s.Hardware, "", ctx), Siblings: siblings(cat, m),
 			})
 			if err != nil {
 				return err

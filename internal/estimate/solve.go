@@ -133,13 +133,3 @@ func CoResidentSets(pinned, others []Resident, maxLarge int, budgetBytes int64) 
 	})
 	return out
 }
-
-// FitsBeside reports whether a model of modelBytes fits on a GPU of
-// budgetBytes beside models already resident.
-func FitsBeside(modelBytes int64, resident []Resident, budgetBytes int64) bool {
-	total := modelBytes
-	for _, r := range resident {
-		total += r.Bytes
-	}
-	return total <= budgetBytes
-}

@@ -58,19 +58,8 @@ type Env struct {
 
 // NewEnv derives the budget and residents from the strategy's hardware.
 func NewEnv(s *strategy.Strategy, cat *catalog.Catalog, vramMiB int) Env {
-	e := Env{Strategy: s, Catalog: cat, VRAMBytes: int64(vramMiB-s.Hardware.ReserveMiB) * estimate.MiB}
-	for _, p := range s.Hardware.Pinned {
-		pm, ok := s.Model(p)
-		if !ok {
-			continue
-		}
-		if m, ok := cat.Get(pm.CatalogID()); ok {
-			if b, err := estimate.Estimate(m, plan.Options(s.Hardware, pm.Quant, pm.Context)); err == nil {
-				e.ResidentBytes += b.Total
-			}
-		}
-	}
-	return e
+	return Env{Strategy: s, Catalog: cat, VRAMBytes: int64(vramMiB-s.Hardware.ReserveMiB) * estimate.MiB,
+		ResidentBytes: plan.PinnedBytes(s, cat, "")}
 }
 
 // Candidate is one base model scored for a role.

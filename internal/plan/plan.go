@@ -39,6 +39,7 @@ type Disk struct {
 // Input is everything a report is computed from.
 type Input struct {
 	Strategy *strategy.Strategy
+	// Catalog is the base catalog; Build adds the strategy's own entries.
 	Catalog  *catalog.Catalog
 	GPU      gpu.GPU
 	Disk     Disk
@@ -145,6 +146,26 @@ func Options(h strategy.Hardware, q string, ctx int) estimate.Options {
 	}
 }
 
+// PinnedBytes is the estimated GPU footprint of the strategy's pinned models
+// (the embedder), leaving out except (a model asked about on its own).
+func PinnedBytes(s *strategy.Strategy, cat *catalog.Catalog, except string) int64 {
+	var total int64
+	for _, id := range s.Hardware.Pinned {
+		pm, ok := s.Model(id)
+		if !ok || id == except || pm.CatalogID() == except {
+			continue
+		}
+		m, ok := cat.Get(pm.CatalogID())
+		if !ok {
+			continue
+		}
+		if b, err := estimate.Estimate(m, Options(s.Hardware, pm.Quant, pm.Context)); err == nil {
+			total += b.Total
+		}
+	}
+	return total
+}
+
 // Build computes the report.
 func Build(in Input) (*Report, error) {
 	s := in.Strategy
@@ -185,8 +206,8 @@ func Build(in Input) (*Report, error) {
 			row.Flags = append(row.Flags, fmt.Sprintf("VRAM %.2f GiB vs claimed %.1f", gib(b.Total), pm.Claims.VRAMGB))
 		}
 		r.Models = append(r.Models, row)
-		byID[pm.ID] = &r.Models[len(r.Models)-1]
 	}
+	// Pointers taken only once the slice has stopped growing.
 	for i := range r.Models {
 		byID[r.Models[i].ID] = &r.Models[i]
 	}
@@ -195,10 +216,14 @@ func Build(in Input) (*Report, error) {
 		return nil, err
 	}
 	r.buildDisk(s, byID, in.Disk)
+	var pinned int64 // what the pinned models hold beside any other
+	for _, p := range s.Hardware.Pinned {
+		pinned += byID[p].Breakdown.Total
+	}
 	r.buildCoResidency(s, byID, budget)
-	r.buildPairs(s, byID, budget)
+	r.buildPairs(s, pinned, budget)
 	r.buildPersonas(s, cat, byID, budget)
-	r.buildWarnings(s, cat, byID, budget)
+	r.buildWarnings(s, cat, byID, pinned, budget)
 	return r, nil
 }
 
@@ -289,11 +314,7 @@ func (r *Report) buildCoResidency(s *strategy.Strategy, byID map[string]*ModelRo
 	}
 }
 
-func (r *Report) buildPairs(s *strategy.Strategy, byID map[string]*ModelRow, budget int64) {
-	var pinned int64
-	for _, p := range s.Hardware.Pinned {
-		pinned += byID[p].Breakdown.Total
-	}
+func (r *Report) buildPairs(s *strategy.Strategy, pinned, budget int64) {
 	var daily []*ModelRow
 	for i := range r.Models {
 		m := &r.Models[i]

@@ -10,12 +10,8 @@ import (
 )
 
 // buildWarnings lists where the written plan is wrong or will not work.
-func (r *Report) buildWarnings(s *strategy.Strategy, cat *catalog.Catalog, byID map[string]*ModelRow, budget int64) {
+func (r *Report) buildWarnings(s *strategy.Strategy, cat *catalog.Catalog, byID map[string]*ModelRow, pinnedBytes, budget int64) {
 	w := func(format string, a ...any) { r.Warnings = append(r.Warnings, fmt.Sprintf(format, a...)) }
-	var pinnedBytes int64
-	for _, p := range s.Hardware.Pinned {
-		pinnedBytes += byID[p].Breakdown.Total
-	}
 	for _, m := range r.Models {
 		pm, _ := s.Model(m.ID)
 		cm, _ := cat.Get(pm.CatalogID())

@@ -6,7 +6,6 @@ package quant
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -84,9 +83,6 @@ func Canonical(name string) (string, error) {
 	return "", fmt.Errorf("unknown quantization %q (known: %s)", name, strings.Join(Names(), ", "))
 }
 
-// All returns every type, best quality first.
-func All() []Type { return append([]Type(nil), types...) }
-
 // Names returns the canonical names, best quality first.
 func Names() []string {
 	out := make([]string, len(types))
@@ -104,13 +100,6 @@ func Practical() []Type {
 	for _, n := range []string{"Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q3_K_M", "Q2_K"} {
 		out = append(out, byName[n])
 	}
-	return out
-}
-
-// ByQuality sorts a copy of ts from least to most quality loss.
-func ByQuality(ts []Type) []Type {
-	out := append([]Type(nil), ts...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].KLD < out[j].KLD })
 	return out
 }
 
